@@ -118,6 +118,13 @@ public struct Prober: Sendable {
                 evidence.confirmations.plainGet = check
             }
         }
+        if !target.secure, let failure = session.handshake?.failure {
+            switch failure {
+            case .tlsAnswer, .closed(0), .reset(0), .timeout(0):
+                evidence.confirmations.speaksTLS = await TLSSniff.speaksTLS(dialer: dialer, target: target)
+            default: break
+            }
+        }
         if let nonce, session.handshake?.response?.status != 101 || session.handshake?.response == nil {
             let logPath = "/api/handshakes?probe=\(nonce)"
             let (check, _) = await HTTPGetter.get(dialer, path: logPath, url: target.httpURL(path: logPath))

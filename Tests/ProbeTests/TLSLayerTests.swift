@@ -208,6 +208,47 @@ struct TLSLayerTests {
         #expect(store.systemRootCount == 0)
     }
 
+    @Test func systemRootsAreLoadedWhenTheMachineHasABundle() async throws {
+        let store = try await TrustStore.load(caFile: nil)
+        if store.systemBundlePath != nil {
+            #expect(store.systemRootCount > 10)
+        }
+        #expect(store.extraRootCount == 0)
+    }
+
+    // MARK: trust evaluation without a handshake
+
+    @Test func chainThroughANonCACertificateFailsWithTheReason() async throws {
+        let pki = try TestPKI()
+        let store = TrustStore(systemRoots: [], extraRoots: [pki.root.certificate])
+        let leaf = try pki.issueLeaf(signedBy: pki.wrongHostLeaf)
+        let trust = await CertificateInspector.evaluateTrust(
+            servedChain: [leaf.der, pki.wrongHostLeaf.der, pki.intermediate.der], store: store)
+        guard case .failed(let reason) = trust else {
+            Issue.record("expected a policy failure, got \(trust)")
+            return
+        }
+        #expect(!reason.isEmpty)
+    }
+
+    @Test func expiredCertificatesStillBuildATrustedChain() async throws {
+        let pki = try TestPKI()
+        let store = TrustStore(systemRoots: [], extraRoots: [pki.root.certificate])
+        let trust = await CertificateInspector.evaluateTrust(
+            servedChain: [pki.expiredLeaf.der, pki.intermediate.der], store: store)
+        #expect(trust == .trusted(root: TestPKI.rootName))
+    }
+
+    @Test func garbageInTheServedChainIsAFailureNotACrash() async throws {
+        let store = TrustStore(systemRoots: [], extraRoots: [])
+        let trust = await CertificateInspector.evaluateTrust(servedChain: [[0x30, 0x03, 0x01, 0x01, 0xFF]], store: store)
+        guard case .failed = trust else {
+            Issue.record("expected .failed, got \(trust)")
+            return
+        }
+        #expect(CertificateInspector.summaries(der: [[0x30, 0x00]]).isEmpty)
+    }
+
     // MARK: helpers
 
     static let target = Target(url: "wss://localhost/ws", host: "localhost", port: 443, secure: true, path: "/ws")

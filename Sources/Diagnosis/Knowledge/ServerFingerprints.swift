@@ -68,7 +68,7 @@ public enum ServerFingerprints {
             return value.split(separator: ",")
                 .map { String($0).trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
-                .map(viaProduct)
+                .compactMap(viaProduct)
         case "x-powered-by": return poweredByProducts(value)
         case "cf-ray", "cf-cache-status": return [.cloudflare]
         case "x-amz-cf-id", "x-amz-cf-pop": return [.cloudFront]
@@ -147,12 +147,15 @@ public enum ServerFingerprints {
     }
 
     /// One `Via` element: `1.1 varnish`, `1.1 abc.cloudfront.net (CloudFront)`, `kong/3.4.0`.
-    private static func viaProduct(_ element: String) -> Product {
+    /// `nil` for an element that names no hop (a bare protocol version).
+    private static func viaProduct(_ element: String) -> Product? {
         let e = element.lowercased()
         let tokens = e.split(separator: " ").map(String.init)
+        guard let first = tokens.first else { return nil }
         // The received-by pseudonym follows the protocol version when there is one.
-        let hasVersion = tokens.count > 1 && (tokens[0].first?.isNumber == true || tokens[0].hasPrefix("http/"))
-        let pseudonym = hasVersion ? tokens[1] : (tokens.first ?? "")
+        let isVersion = first.first?.isNumber == true || first.hasPrefix("http/")
+        if isVersion, tokens.count < 2 { return nil }
+        let pseudonym = isVersion ? tokens[1] : first
         if e.contains("cloudfront") { return .cloudFront }
         if e.contains("varnish") { return .varnish }
         if pseudonym == "google" { return .google }

@@ -310,6 +310,9 @@ public struct Confirmations: Sendable, Equatable {
     public var plainGet: HTTPCheck?
     /// What a wsdoctor server's handshake log saw of our attempt (`/api/handshakes`).
     public var serverView: ServerHandshakeView?
+    /// For `ws://` answered with silence, a close or a TLS record: did a TLS handshake
+    /// on the same port succeed? (`true` proves a TLS port.)
+    public var speaksTLS: Bool?
     public init() {}
 }
 

@@ -18,6 +18,14 @@ public enum HandshakeRules {
         }
 
         if let failure = h.failure {
+            if e.confirmations.speaksTLS == true {
+                return failed("the port speaks TLS", CauseCatalogue.cause(
+                    .plaintextToTLSServer,
+                    summary: "ws:// was used, but the port speaks TLS: a TLS handshake on it succeeds. Use wss:// for this port.",
+                    fixes: ["use \(e.target.map { "wss://\($0.hostHeader)\($0.path)" } ?? "wss://")"],
+                    evidence: ["the plaintext upgrade request got \(HandshakeRules.describe(failure))",
+                               "a TLS handshake on the same port succeeded"]))
+            }
             switch failure {
             case .timeout(let n):
                 let what = n == 0 ? "no answer" : "only \(n) bytes of an answer"
@@ -322,6 +330,17 @@ public enum HandshakeRules {
         return StageJudgement(stage: .init(name: .handshake, status: findings.isEmpty ? .passed : .warning,
                                            durationMs: h.durationMs, summary: summary, details: .object(details)),
                               findings: allFindings)
+    }
+
+    static func describe(_ failure: HandshakeEvidence.Failure) -> String {
+        switch failure {
+        case .timeout(let n): n == 0 ? "no answer" : "an incomplete answer (\(n) bytes)"
+        case .closed(let n): n == 0 ? "no answer before the connection closed" : "\(n) bytes, then the connection closed"
+        case .reset: "a connection reset"
+        case .notHTTP(let banner): "a non-HTTP answer: \(banner.prefix(40))"
+        case .tlsAnswer: "a TLS record in answer"
+        case .headTooLarge(let n): "a response head over \(n) bytes"
+        }
     }
 
     private static func snippetEvidence(_ snippet: String?) -> [String] {

@@ -72,11 +72,7 @@ extension TLSRules {
                     summary: "wss:// was used, but \(endpoint) answered the TLS ClientHello with \"\(line)\": "
                         + "nothing terminates TLS on this port. Use ws:// for this port, or the port where TLS "
                         + "is served (usually 443).",
-                    fixes: [
-                        "use \(plainURL) for this port",
-                        "or connect to the port where TLS is terminated (usually 443)",
-                        "if a reverse proxy should terminate TLS here, enable TLS on that listener (e.g. `listen 443 ssl`)",
-                    ],
+                    fixes: ["use \(plainURL) for this port"],
                     evidence: ["answer to the TLS ClientHello: \"\(line)\""],
                     data: ["answer": .string(line), "port": .int(target.port)]))
         case .alert(let alert):
@@ -101,8 +97,8 @@ extension TLSRules {
                         + "(try ws://), or a firewall or proxy in the path swallows TLS.",
                     confidence: .medium,
                     fixes: [
-                        "check that this port serves TLS; if it serves plain HTTP, use ws://",
-                        "check firewalls and proxies between here and the server",
+                        "check that port \(target.port) serves TLS; if it serves plain HTTP, use ws://",
+                        "check firewalls and proxies between here and \(target.host)",
                     ],
                     evidence: ["no bytes in answer to the ClientHello after \(seconds) s"],
                     data: ["reason": "timeout"]))
@@ -116,10 +112,6 @@ extension TLSRules {
                         + "(\(tls.serverName ?? "none: IP address")), no TLS version or cipher in common, or a "
                         + "service that is not TLS and drops binary input.",
                     confidence: .medium,
-                    fixes: [
-                        "check that the server (or its load balancer) has a TLS certificate for \(target.host)",
-                        "check the server's TLS version and cipher settings (TLS 1.2 or 1.3 should be enabled)",
-                    ],
                     evidence: ["the connection closed before the handshake completed, without a TLS alert"],
                     data: ["reason": "closed"]))
         case .other(let message):
@@ -199,13 +191,11 @@ extension TLSRules {
     private static func expired(_ cert: CertificateSummary, index: Int, tls: TLSEvidence) -> Problem {
         let ago = span(tls.checkedAt.timeIntervalSince(cert.notAfter))
         let who = role(cert, index: index)
+        let name = displayName(cert.subject)
         let fixes =
             index == 0
-            ? [
-                "renew the certificate and reload the server so it serves the new one",
-                "check that automatic renewal (e.g. certbot, cert-manager) runs and reloads the server or load balancer",
-            ]
-            : ["serve your CA's current intermediate certificate (rebuild the chain file from what your CA issues now)"]
+            ? ["renew the certificate for \(name) (expired \(rfc3339(cert.notAfter))) and reload whatever serves it"]
+            : ["replace the expired \(name) in the served chain with your CA's current one"]
         return Problem(
             headline: "\(who) expired \(ago) ago (\(rfc3339(cert.notAfter)))",
             cause: CauseCatalogue.cause(
@@ -236,8 +226,7 @@ extension TLSRules {
                     + "machine's date and time zone. If the clock is right, the certificate was issued with a "
                     + "future start date.",
                 fixes: [
-                    "check this machine's clock (enable NTP) — and the clocks of the clients that fail",
-                    "if the clock is right, reissue the certificate or wait until it becomes valid",
+                    "this machine's clock says \(rfc3339(tls.checkedAt)): if that is wrong, fix it (NTP), and check the clocks of the clients that fail"
                 ],
                 evidence: [
                     "\(who): notBefore \(rfc3339(cert.notBefore)), checked at \(rfc3339(tls.checkedAt))",
@@ -264,8 +253,8 @@ extension TLSRules {
                         + "is not a trusted root\(caFileNote). Clients refuse it; browsers fail wss:// silently "
                         + "(close code 1006) because there is no warning page to click through.",
                     fixes: [
-                        "use a certificate from a publicly trusted CA (e.g. Let's Encrypt)",
-                        "for a test or internal server, trust it explicitly: --ca-file with this certificate (and the same in your clients)",
+                        "to trust this very certificate on purpose (test or internal server), pass it with --ca-file — "
+                            + "sha256 \(leaf.sha256)"
                     ],
                     evidence: ["the leaf signs itself: subject = issuer = \(leaf.subject)", "sha256 \(leaf.sha256)"],
                     data: ["trust": "self-signed", "subject": .string(leaf.subject)]))
@@ -276,10 +265,7 @@ extension TLSRules {
                     .tlsUntrustedCertificate, title: "The certificate is issued by an unknown authority (\(root))",
                     summary: "The served chain ends in the root \(root), which is not in the trust store\(caFileNote): "
                         + "a private or internal CA. Clients without that root installed refuse the connection.",
-                    fixes: [
-                        "if this is your private CA, pass its root certificate with --ca-file (and install it in your clients)",
-                        "otherwise use a certificate from a publicly trusted CA",
-                    ],
+                    fixes: ["if \(root) is your private CA, pass its root certificate with --ca-file (and install it on your clients)"],
                     evidence: ["served chain: \(tls.chain.map { displayName($0.subject) }.joined(separator: " → "))",
                                "root \(root) is not trusted"],
                     data: ["trust": "unknown-root", "root": .string(root)]))
@@ -305,7 +291,7 @@ extension TLSRules {
                     fixes: [
                         "serve the full chain (fullchain.pem / ssl_certificate with intermediates)",
                         "if \(issuer) is a private CA, pass its root certificate with --ca-file",
-                    ],
+                    ] + last.issuerURLs.prefix(1).map { "the missing \(issuer) certificate can be downloaded from \($0) and appended to the chain file" },
                     evidence: evidence,
                     data: [
                         "issuer": .string(issuer), "served": .int(tls.chain.count),
@@ -349,11 +335,7 @@ extension TLSRules {
             cause: CauseCatalogue.cause(
                 .tlsHostnameMismatch, title: "The certificate does not cover \(host)",
                 summary: summary,
-                fixes: [
-                    "issue a certificate whose subjectAltName includes \(host)",
-                    "or connect with a name the certificate covers",
-                    "check that the server's SNI / virtual host configuration serves the right certificate for \(host)",
-                ],
+                fixes: ["issue a certificate whose subjectAltName includes \(host)"],
                 evidence: [
                     "host: \(host)",
                     "certificate names (SAN): \(names.isEmpty ? "none" : names.joined(separator: ", "))",

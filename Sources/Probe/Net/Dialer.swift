@@ -128,7 +128,12 @@ final class Dialer: Sendable {
                         inbox.finish(NetworkFailureClassifier.inboxEnd(error))
                     }
                 }
-                defer { group.cancelAll() }
+                // The pump only ends when the inbound stream does: close the channel as soon
+                // as the work is done, or the group would wait for the peer to hang up.
+                defer {
+                    channel.channel.close(promise: nil)
+                    group.cancelAll()
+                }
                 var connection = Connection(channel: channel.channel, outbound: outbound, inbox: inbox, openedAt: .now)
                 if let proxy {
                     let ok = await Self.tunnel(connection, to: target, via: proxy, timeout: timeout, record: recordBox)

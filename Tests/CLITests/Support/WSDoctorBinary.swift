@@ -17,9 +17,21 @@ enum WSDoctorBinary {
 
     static var url: URL { productsDirectory.appendingPathComponent("wsdoctor") }
 
-    /// Runs `wsdoctor args…` with `environment` added to a clean one; gives up after `timeout` seconds.
+    /// Runs `wsdoctor args…` with `environment` added to a clean one; kills it after `timeout` seconds.
+    ///
+    /// Output goes to temp files and the exit is awaited through `terminationHandler`, so
+    /// no thread of the cooperative pool (two on this machine) is ever blocked.
     static func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil,
                     timeout: Double = 60) async throws -> CommandResult {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wsdoctor-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
+        let inURL = folder.appendingPathComponent("stdin")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
+
         let process = Process()
         process.executableURL = url
         process.arguments = args
@@ -30,27 +42,30 @@ enum WSDoctorBinary {
         env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let input = try FileHandle(forReadingFrom: inURL)
+        defer { try? out.close(); try? err.close(); try? input.close() }
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        async let outData = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let errData = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
+
+        let (exits, exited) = AsyncStream.makeStream(of: Int32.self)
+        process.terminationHandler = { p in
+            exited.yield(p.terminationStatus)
+            exited.finish()
         }
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus,
-                             stdout: String(decoding: await outData, as: UTF8.self),
-                             stderr: String(decoding: await errData, as: UTF8.self))
+        try process.run()
+        // A hung command is killed, so a test fails instead of hanging the run.
+        let pid = process.processIdentifier
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            kill(pid, SIGKILL)
+        }
+        defer { watchdog.cancel() }
+        var status: Int32 = -1
+        for await s in exits { status = s }
+        return CommandResult(status: status,
+                             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 }

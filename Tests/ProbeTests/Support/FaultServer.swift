@@ -54,7 +54,7 @@ enum FaultServer {
                             connections.addTask {
                                 try? await child.executeThenClose { input, output in
                                     let inbox = Inbox()
-                                    try await withThrowingTaskGroup(of: Void.self) { pump in
+                                    await withTaskGroup(of: Void.self) { pump in
                                         pump.addTask {
                                             do {
                                                 for try await chunk in input { await inbox.append(chunk) }
@@ -63,6 +63,7 @@ enum FaultServer {
                                         }
                                         let connection = FaultConnection(inbox: inbox, output: output, channel: child.channel)
                                         try? await behavior(connection)
+                                        child.channel.close(promise: nil)
                                         pump.cancelAll()
                                     }
                                 }

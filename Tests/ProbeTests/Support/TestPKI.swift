@@ -106,6 +106,13 @@ struct TestPKI: Sendable {
         return Identity(certificate: certificate, key: key)
     }
 
+    /// Another leaf for `localhost`, signed by any identity — even one that is not a CA.
+    func issueLeaf(signedBy issuer: Identity) throws -> Identity {
+        try Self.makeLeaf(
+            cn: "localhost", dns: ["localhost"], ips: [], issuer: issuer, notBefore: now - 86_400,
+            notAfter: now + 30 * 86_400)
+    }
+
     private static func makeLeaf(
         cn: String, dns: [String], ips: [[UInt8]], issuer: Identity?, notBefore: Date, notAfter: Date
     ) throws -> Identity {
