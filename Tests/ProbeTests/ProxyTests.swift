@@ -51,14 +51,16 @@ struct ProxyTests {
     }
 
     @Test func closedProxyPortIsProxyUnreachable() async throws {
-        // Bind and release a port so nothing listens on it.
-        let port = try await FaultServer.with({ _ in }) { port in port }
+        let closed = try ClosedPort()
+        let port = closed.port
         let report = await diagnose("ws://127.0.0.1:9/ws") { $0.proxy = .explicit("http://127.0.0.1:\(port)") }
         expectCause(report, .proxyUnreachable)
+        withExtendedLifetime(closed) {}
     }
 
     @Test func environmentProxyIsUsedAndNoProxyBypassesIt() async throws {
-        let port = try await FaultServer.with({ _ in }) { port in port }
+        let closed = try ClosedPort()
+        let port = closed.port
         let viaEnv = await diagnose("ws://127.0.0.1:9/ws") {
             $0.proxy = .environment
             $0.environment = ["HTTP_PROXY": "http://127.0.0.1:\(port)"]
@@ -70,5 +72,6 @@ struct ProxyTests {
             $0.environment = ["HTTP_PROXY": "http://127.0.0.1:\(port)", "NO_PROXY": "localhost,127.0.0.1"]
         }
         expectCause(bypassed, .connectionRefused)
+        withExtendedLifetime(closed) {}
     }
 }

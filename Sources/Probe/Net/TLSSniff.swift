@@ -10,7 +10,7 @@ enum TLSSniff {
         let (_, value) = await dialer.withConnection { connection -> Bool in
             let outcome = await ClientTLS.handshake(
                 on: connection.channel, serverHostname: target.host, timeout: .nanoseconds(Int64(timeout * 1e9)))
-            return outcome.version != nil || !outcome.servedChain.isEmpty
+            return outcome.succeeded || !outcome.servedChain.isEmpty
         }
         return value ?? false
     }

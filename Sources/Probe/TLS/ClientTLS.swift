@@ -72,7 +72,8 @@ public enum ClientTLS {
 
         outcome.durationMs = Double((NIODeadline.now() - started).nanoseconds) / 1_000_000
         outcome.servedChain = observation.servedChain
-        outcome.version = observation.version.map(versionName)
+        // Before negotiation the handler reports the configured version, not the peer's.
+        if case .completed = observation.end { outcome.version = observation.version.map(versionName) }
         if case .serverHello(let suite) = TLSRecordSniffer.read(observation.firstBytes) {
             outcome.cipher = TLSRecordSniffer.cipherSuiteName(suite)
         }
