@@ -252,8 +252,8 @@ public struct Prober: Sendable {
                                 detail: handshake.response.map { "\($0.status) \($0.reason)" } ?? "no HTTP answer"))
         guard live, let head = handshake.response, head.status == 101 else { return outcome }
         let extensions = head.headerTokens("Sec-WebSocket-Extensions")
-        let session = WebSocketSession(connection: connection, leftover: leftover,
-                                       maxFrameSize: options.maxFrameSize, extensions: extensions)
+        let session = try await WebSocketSession.start(connection: connection, leftover: leftover,
+                                                       maxFrameSize: options.maxFrameSize, extensions: extensions)
         outcome.exchange = await SessionStages.exchange(session, options: options, progress: progress)
         if options.idle > 0 {
             if session.ended == nil {
@@ -263,6 +263,7 @@ public struct Prober: Sendable {
             }
         }
         outcome.close = await SessionStages.close(session, timeout: options.timeout, progress: progress)
+        await session.finish()
         return outcome
     }
 

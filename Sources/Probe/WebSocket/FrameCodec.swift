@@ -2,12 +2,13 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 
-/// NIOWebSocket's own frame decoder and encoder, run in an `EmbeddedChannel` so the
-/// probe can feed them bytes from its async connection and get frames back without
-/// rebuilding the pipeline of a live socket. Confined to one task; not Sendable.
-final class FrameCodec {
-    private let channel: EmbeddedChannel
-
+/// NIOWebSocket's own frame decoder and encoder, run in a `NIOAsyncTestingChannel` so
+/// the probe can feed them bytes from its async connection and get frames back.
+///
+/// `NIOAsyncTestingChannel` (not `EmbeddedChannel`) because async code hops threads and
+/// `EmbeddedChannel` may only be touched — and freed — on the thread that made it.
+/// Call `finish()` when done: it completes the channel's close promise.
+final class FrameCodec: Sendable {
     enum DecodeError: Error, Equatable {
         /// The frame declares more than `maxFrameSize` bytes.
         case tooLarge
@@ -25,19 +26,24 @@ final class FrameCodec {
         }
     }
 
-    init(maxFrameSize: Int) {
-        channel = EmbeddedChannel()
-        // Both handlers are added synchronously: EmbeddedChannel runs on the calling thread.
-        try! channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
-            WebSocketFrameEncoder(),
-        ])
+    private let channel: NIOAsyncTestingChannel
+
+    private init(channel: NIOAsyncTestingChannel) { self.channel = channel }
+
+    static func make(maxFrameSize: Int) async throws -> FrameCodec {
+        let channel = try await NIOAsyncTestingChannel { channel in
+            try channel.pipeline.syncOperations.addHandlers([
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)),
+                WebSocketFrameEncoder(),
+            ])
+        }
+        return FrameCodec(channel: channel)
     }
 
     /// Feeds received bytes; returns the complete frames they finish.
-    func decode(_ bytes: ByteBuffer) throws(DecodeError) -> [WebSocketFrame] {
+    func decode(_ bytes: ByteBuffer) async throws(DecodeError) -> [WebSocketFrame] {
         do {
-            try channel.writeInbound(bytes)
+            try await channel.writeInbound(bytes)
         } catch let error as NIOWebSocketError {
             switch error {
             case .invalidFrameLength: throw .tooLarge
@@ -48,18 +54,21 @@ final class FrameCodec {
             throw .other(String(describing: error))
         }
         var frames: [WebSocketFrame] = []
-        while let frame = try? channel.readInbound(as: WebSocketFrame.self) { frames.append(frame) }
+        while let frame = try? await channel.readInbound(as: WebSocketFrame.self) { frames.append(frame) }
         return frames
     }
 
     /// Encodes a client frame: masked with a random key, as RFC 6455 §5.3 requires.
-    func encode(opcode: WebSocketOpcode, payload: ByteBuffer, fin: Bool = true) -> ByteBuffer {
+    func encode(opcode: WebSocketOpcode, payload: ByteBuffer, fin: Bool = true) async -> ByteBuffer {
         let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: payload)
-        _ = try? channel.writeOutbound(frame)
+        _ = try? await channel.writeOutbound(frame)
         var out = ByteBuffer()
-        while var chunk = try? channel.readOutbound(as: ByteBuffer.self) { out.writeBuffer(&chunk) }
+        while var chunk = try? await channel.readOutbound(as: ByteBuffer.self) { out.writeBuffer(&chunk) }
         return out
     }
 
-    func close() { _ = try? channel.finish() }
+    /// Closes the codec's channel; unparsed leftovers (a torn frame) are dropped.
+    func finish() async {
+        _ = try? await channel.finish(acceptAlreadyClosed: true)
+    }
 }

@@ -23,23 +23,33 @@ final class WebSocketSession {
     private(set) var serverPings = 0
     private(set) var closeSent = false
 
-    init(connection: Connection, leftover: [UInt8], maxFrameSize: Int, extensions: [String]) {
+    private init(connection: Connection, codec: FrameCodec, maxFrameSize: Int, extensions: [String]) {
         self.connection = connection
-        self.codec = FrameCodec(maxFrameSize: maxFrameSize)
+        self.codec = codec
         self.rules = FrameRules(negotiatedExtensions: extensions, maxMessageSize: maxFrameSize)
         self.upgradedAt = .now
         self.lastTraffic = .now
-        if !leftover.isEmpty { ingest(ByteBuffer(bytes: leftover)) }
     }
 
-    deinit { codec.close() }
+    /// A session on an upgraded connection; `leftover` are bytes that came with the 101.
+    static func start(connection: Connection, leftover: [UInt8], maxFrameSize: Int, extensions: [String])
+        async throws -> WebSocketSession
+    {
+        let codec = try await FrameCodec.make(maxFrameSize: maxFrameSize)
+        let session = WebSocketSession(connection: connection, codec: codec, maxFrameSize: maxFrameSize, extensions: extensions)
+        if !leftover.isEmpty { await session.ingest(ByteBuffer(bytes: leftover)) }
+        return session
+    }
+
+    /// Releases the frame codec; call once the session is over.
+    func finish() async { await codec.finish() }
 
     private var sinceUpgradeMs: Double { upgradedAt.elapsedMs }
 
-    private func ingest(_ buffer: ByteBuffer) {
+    private func ingest(_ buffer: ByteBuffer) async {
         guard ended == nil else { return }
         do {
-            for frame in try codec.decode(buffer) {
+            for frame in try await codec.decode(buffer) {
                 lastTraffic = .now
                 if let incoming = try rules.accept(frame) { queue.append(incoming) }
             }
@@ -77,7 +87,7 @@ final class WebSocketSession {
             if let ended { return .ended(ended) }
             switch await connection.read(until: deadline) {
             case .timeout: return .timeout
-            case .data(let buffer): ingest(buffer)
+            case .data(let buffer): await ingest(buffer)
             case .ended(let end):
                 switch end {
                 case .reset: ended = .reset(afterMs: sinceUpgradeMs)
@@ -89,7 +99,7 @@ final class WebSocketSession {
 
     func send(_ opcode: WebSocketOpcode, _ payload: ByteBuffer) async throws {
         if opcode == .connectionClose { closeSent = true }
-        try await connection.write(codec.encode(opcode: opcode, payload: payload))
+        try await connection.write(await codec.encode(opcode: opcode, payload: payload))
         lastTraffic = .now
     }
 

@@ -63,6 +63,7 @@ enum FaultServer {
                                         }
                                         let connection = FaultConnection(inbox: inbox, output: output, channel: child.channel)
                                         try? await behavior(connection)
+                                        await connection.finish()
                                         child.channel.close(promise: nil)
                                         pump.cancelAll()
                                     }
@@ -95,7 +96,8 @@ final class FaultConnection {
         self.channel = channel
     }
 
-    deinit { codec?.close() }
+    /// Releases the frame codec, if one was made; the server calls it after the behaviour.
+    func finish() async { await codec?.finish() }
 
     /// Reads one request head; nil when the client went away or `timeout` passed.
     func readRequest(timeout: Double = 10) async -> FaultRequest? {
@@ -147,16 +149,16 @@ final class FaultConnection {
 
     /// Next frame from the client (masked, as clients must), or nil at end/timeout.
     func readFrame(timeout: Double = 10) async -> WebSocketFrame? {
-        let codec = self.codec ?? FrameCodec(maxFrameSize: 1 << 20)
-        self.codec = codec
+        if self.codec == nil { self.codec = try? await FrameCodec.make(maxFrameSize: 1 << 20) }
+        guard let codec = self.codec else { return nil }
         if !pending.isEmpty {
-            frames += (try? codec.decode(ByteBuffer(bytes: pending))) ?? []
+            frames += (try? await codec.decode(ByteBuffer(bytes: pending))) ?? []
             pending = []
         }
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         while frames.isEmpty {
             switch await inbox.next(deadline: deadline) {
-            case .data(let b): frames += (try? codec.decode(b)) ?? []
+            case .data(let b): frames += (try? await codec.decode(b)) ?? []
             case .ended, .timeout: return nil
             }
         }
