@@ -83,7 +83,7 @@ public struct Prober: Sendable {
 
         // discovery of a wsdoctor server (for the fallback stage and the server's view of our handshake)
         var fallback = FallbackEvidence()
-        var transports: (sse: String, poll: String)?
+        var transports: Discovery.Transports?
         if options.sseURL == nil || options.pollURL == nil {
             let (check, record) = await HTTPGetter.get(dialer, path: "/api/realtime", url: target.httpURL(path: "/api/realtime"))
             if !note(record) { return }
@@ -99,7 +99,16 @@ public struct Prober: Sendable {
         var path = target.path
         if let nonce { path += (path.contains("?") ? "&" : "?") + "probe=" + nonce }
         progress(.stageStarted(.handshake, detail: "GET \(target.pathOnly) with Upgrade: websocket"))
-        let session = await handshakeAndSession(dialer: dialer, target: target, path: path, origin: options.origin, live: true)
+        var sessionOptions = options
+        if sessionOptions.sendText == nil, let transports, let echo = Self.echoProbe(path: target.pathOnly, transports: transports) {
+            // A wsdoctor server echoes: measure a message round trip, not only ping/pong.
+            sessionOptions.sendText = echo.send
+            sessionOptions.expectPattern = echo.expect
+            evidence.settings.sendText = echo.send
+            evidence.settings.expectPattern = echo.expect
+        }
+        let session = await handshakeAndSession(dialer: dialer, target: target, path: path, origin: options.origin,
+                                                live: true, options: sessionOptions)
         if !note(session.record) { return }
         evidence.handshake = session.handshake
         evidence.exchange = session.exchange
@@ -189,6 +198,17 @@ public struct Prober: Sendable {
         }
     }
 
+    /// The message that makes a wsdoctor endpoint answer: text echo on `/echo`, the
+    /// protocol's `echo` op on the realtime path.
+    static func echoProbe(path: String, transports: Discovery.Transports) -> (send: String, expect: String)? {
+        let token = nonce()
+        if path == "/echo" { return (token, "^\(token)$") }
+        if path == transports.websocket {
+            return (#"{"op":"echo","id":"wsdoctor","data":"\#(token)"}"#, #""op"\s*:\s*"echo".*\#(token)"#)
+        }
+        return nil
+    }
+
     static func nonce() -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         return "wsd-" + String((0..<20).map { _ in alphabet.randomElement()! })
@@ -204,10 +224,10 @@ public struct Prober: Sendable {
 
     /// Opens a connection, sends the upgrade, and when `live` and upgraded, runs the
     /// exchange, idle and close stages on it.
-    private func handshakeAndSession(dialer: Dialer, target: Target, path: String, origin: String?, live: Bool) async
-        -> SessionOutcome
+    private func handshakeAndSession(dialer: Dialer, target: Target, path: String, origin: String?, live: Bool,
+                                     options: ProbeOptions? = nil) async -> SessionOutcome
     {
-        let options = self.options
+        let options = options ?? self.options
         let silent: @Sendable (ProbeProgress) -> Void = { _ in }
         let progress = live ? self.progress : silent
         let (record, value) = await dialer.withConnection { connection in

@@ -78,4 +78,25 @@ struct FallbackStageTests {
         #expect(fallback.summary.contains("SSE works"))
         #expect(fallback.summary.contains("long-polling fails"))
     }
+
+    /// On a discovered wsdoctor server, `/echo` gets a message round trip, not only ping/pong.
+    @Test func discoveredEchoEndpointGetsAMessageRoundTrip() async throws {
+        let report = try await FaultServer.with({ c in
+            guard let req = await c.readRequest() else { return }
+            if req.isUpgrade {
+                await c.upgrade(req)
+                return await c.serveWebSocket()
+            }
+            if req.pathOnly == "/api/realtime" {
+                await c.respond(200, "OK", body: #"{"protocol":"wsdoctor.realtime/1","transports":{"websocket":"/ws","sse":"/sse","poll":"/poll"}}"#)
+            } else {
+                await c.respond(404, "Not Found")
+            }
+            await c.close()
+        }) { port in await diagnose("ws://127.0.0.1:\(port)/echo") }
+        expectCause(report, .healthy)
+        let exchange = try #require(stage(report, .exchange))
+        #expect(exchange.summary.contains("reply in"))
+        #expect(exchange.details["sent"]?.stringValue?.hasPrefix("wsd-") == true)
+    }
 }

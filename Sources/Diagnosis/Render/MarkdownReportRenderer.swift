@@ -43,7 +43,7 @@ public enum MarkdownReportRenderer {
         }
         if !cause.fixes.isEmpty {
             out.append("")
-            out.append("### How to fix")
+            out.append(cause.id == CauseID.healthy.rawValue ? "### Next steps" : "### How to fix")
             out.append("")
             out += cause.fixes.enumerated().map { i, fix in listItem("\(i + 1). ", fix) }
         }

@@ -102,7 +102,7 @@ public struct TextReportRenderer: Sendable {
         }
         if !cause.fixes.isEmpty {
             out.append("")
-            out.append("  " + style(.bold, "How to fix:"))
+            out.append("  " + style(.bold, cause.id == CauseID.healthy.rawValue ? "Next steps:" : "How to fix:"))
             let numberWidth = String(cause.fixes.count).count
             for (i, fix) in cause.fixes.enumerated() {
                 let number = Self.pad(String(i + 1) + ".", numberWidth + 1)
