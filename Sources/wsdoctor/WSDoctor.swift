@@ -22,12 +22,29 @@ struct WSDoctor: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code.rawValue == 64 {
-                let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
-                let text = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+                // One line, whatever the user typed: control characters in echoed input are escaped.
+                let message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = Self.printable(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
                 FileHandle.standardError.write(Data("wsdoctor: \(text) (see --help)\n".utf8))
                 Foundation.exit(64)
             }
             exit(withError: error)
         }
+    }
+
+    /// Escapes control characters so echoed input can neither break the line nor drive the terminal.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\r": out += "\\r"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += "\\x" + String(scalar.value, radix: 16, uppercase: true)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -18,11 +18,12 @@ public enum CauseCatalogue {
     /// better. `fixes` given here come first (most specific), catalogue fixes follow.
     public static func cause(
         _ id: CauseID, title: String? = nil, summary: String? = nil, confidence: Report.Confidence = .high,
-        fixes: [String] = [], evidence: [String], data: JSONValue = .object([])
+        fixes: [String] = [], catalogueFixes: Bool = true, evidence: [String], data: JSONValue = .object([])
     ) -> Report.Cause {
         let e = entry(id)
         var allFixes = fixes
-        for f in e.fixes where !allFixes.contains(f) { allFixes.append(f) }
+        // Measured fixes can make the generic ones wrong (a 30 s ping for a 4 s timeout).
+        if catalogueFixes { for f in e.fixes where !allFixes.contains(f) { allFixes.append(f) } }
         return Report.Cause(
             id: id, title: title ?? e.title, summary: summary ?? e.summary, confidence: confidence, fixes: allFixes,
             evidence: evidence, data: data)

@@ -85,7 +85,8 @@ public enum Diagnoser {
         switch name {
         case .idle where e.settings.idleSeconds == 0 && failed == nil: return "not requested (use --idle 75s to test idle timeouts)"
         case .health where e.settings.healthDisabled: return "disabled with --health none"
-        case .fallback where failed == nil || e.fallback == nil: return "no fallback endpoints known (use --sse / --poll)"
+        case .fallback where e.fallback?.sse == nil && e.fallback?.poll == nil:
+            return "no fallback endpoints known (use --sse / --poll)"
         case .tls where !(e.target?.secure ?? false): return "not a wss:// URL"
         default: return failed.map { "skipped: the \($0.rawValue) stage failed" } ?? "skipped"
         }

@@ -56,9 +56,9 @@ public enum SessionRules {
             }()
             switch end {
             case .eof, .reset:
-                return idleTimeout(i, silent: silent, end: end, details: details, durationMs: durationMs)
+                return idleTimeout(e, i, silent: silent, end: end, details: details, durationMs: durationMs)
             case .closeFrame where isQuietClose && silent >= 1:
-                return idleTimeout(i, silent: silent, end: end, details: details, durationMs: durationMs)
+                return idleTimeout(e, i, silent: silent, end: end, details: details, durationMs: durationMs)
             default:
                 if let judged = ended(end, stage: .idle, e: e) {
                     return StageJudgement(stage: .init(name: .idle, status: .failed, durationMs: durationMs,
@@ -79,10 +79,17 @@ public enum SessionRules {
                                            details: .object(details)), findings: findings)
     }
 
-    private static func idleTimeout(_ i: IdleEvidence, silent: Double, end: ConnectionEnd,
+    private static func idleTimeout(_ e: Evidence, _ i: IdleEvidence, silent: Double, end: ConnectionEnd,
                                     details: [(String, JSONValue)], durationMs: Double) -> StageJudgement {
         let platforms = PlatformIdleTimeouts.matches(measuredSeconds: silent)
         let ping = PlatformIdleTimeouts.recommendedPingInterval(forIdleSeconds: silent)
+        // Intermediaries seen in the handshake answer are the likely cutters, whatever their setting.
+        let seen = ServerFingerprints.identify(headers: e.handshake?.response?.headers ?? [])
+        let seenPlatforms = PlatformIdleTimeouts.all.filter { p in
+            let product = p.name.split(separator: " ").first.map { $0.lowercased() } ?? ""
+            return seen.contains { $0.name.split(separator: " ").first.map { $0.lowercased() } == product }
+                && !platforms.contains(p)
+        }
         let how: String
         var code: JSONValue = .null
         switch end {
@@ -92,10 +99,15 @@ public enum SessionRules {
         case .reset: how = "TCP reset without a close frame"
         default: how = "TCP FIN without a close frame"
         }
-        let matchText = platforms.isEmpty ? "" : " This matches the default of \(platforms.map { "\($0.name) (\(Int($0.defaultSeconds)) s)" }.joined(separator: ", "))."
-        var fixes = ["send a ping (or an application heartbeat) every \(Int(ping)) s or less"]
-        fixes += platforms.map { "or raise \($0.name)'s timeout: \($0.setting)" }
+        var matchText = platforms.isEmpty ? "" : " This matches the default of \(platforms.map { "\($0.name) (\(Int($0.defaultSeconds)) s)" }.joined(separator: ", "))."
+        if platforms.isEmpty, let first = seen.first {
+            matchText = " \(first.name) is in the path (\(first.evidence)): its timeout is set to about \(Int(silent.rounded())) s."
+        }
+        var fixes = ["Send a WebSocket ping (or an application heartbeat) every \(Int(ping)) s or less"]
+        fixes += (platforms + seenPlatforms).map { "Or raise the timeout of \($0.name): \($0.setting)" }
+        fixes.append("Clients: reconnect automatically with backoff and resume from the last message received")
         var evidence = ["no frame for \(String(format: "%.1f", silent)) s, then \(how)"]
+        for s in seen { evidence.append("\(s.name) is in the path (\(s.evidence))") }
         if i.serverPings > 0 { evidence.append("\(i.serverPings) server ping(s) arrived before the cut") }
         let data: JSONValue = [
             "seconds": .number(silent), "recommendedPingIntervalSeconds": .number(ping),
@@ -108,7 +120,8 @@ public enum SessionRules {
                 .idleTimeout,
                 title: "A proxy or load balancer cuts idle connections after \(Int(silent.rounded())) s",
                 summary: "The connection was cut after \(String(format: "%.1f", silent)) s without traffic.\(matchText) Send a ping every \(Int(ping)) s or less to keep it open.",
-                confidence: platforms.isEmpty ? .medium : .high, fixes: fixes, evidence: evidence, data: data))
+                confidence: platforms.isEmpty && seen.isEmpty ? .medium : .high, fixes: fixes, catalogueFixes: false,
+                evidence: evidence, data: data))
     }
 
     /// How a connection's end during a stage reads as a cause.

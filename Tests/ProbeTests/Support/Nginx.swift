@@ -108,6 +108,7 @@ enum Nginx {
         try config(folder: path, port: port, backendPort: backendPort, location: location)
             .write(to: configFile, atomically: true, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: "\(path)/error.log")
+        try? FileManager.default.removeItem(atPath: "\(path)/nginx.pid")
         // -e: the log used before the config is read (Debian's default is stderr, but be explicit).
         return try Child.spawn(binary, ["-p", path, "-c", configFile.path, "-e", "\(path)/error.log"])
     }
@@ -118,13 +119,17 @@ enum Nginx {
         case timedOut(String)
     }
 
-    /// Polls until nginx accepts a TCP connection on `port`, it exits, or 10 s pass.
+    /// Polls until nginx is ready, it exits, or 10 s pass. Ready: nginx wrote its pid file
+    /// (it does so only after binding its listen socket) and `port` accepts a TCP connection.
+    /// The pid file matters: should another process have taken the port, it would accept too.
     private static func waitUntilReady(_ child: Child, port: Int, folder: URL) async -> Readiness {
         let log = { (try? String(contentsOf: folder.appendingPathComponent("error.log"), encoding: .utf8)) ?? "(no error log)" }
+        let pidFile = folder.appendingPathComponent("nginx.pid")
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if let status = child.exitStatus() { return .exited(status, log()) }
-            if accepts(port: port) { return .ready }
+            let written = (try? String(contentsOf: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if written == String(child.pid) && accepts(port: port) { return .ready }
             try? await Task.sleep(for: .milliseconds(25))
         }
         return .timedOut(log())
