@@ -32,8 +32,9 @@ public enum CauseCatalogue {
     /// The same, for call sites that state the confidence before the summary.
     public static func cause(
         _ id: CauseID, title: String? = nil, confidence: Report.Confidence, summary: String? = nil,
-        fixes: [String] = [], evidence: [String], data: JSONValue = .object([])
+        fixes: [String] = [], catalogueFixes: Bool = true, evidence: [String], data: JSONValue = .object([])
     ) -> Report.Cause {
-        cause(id, title: title, summary: summary, confidence: confidence, fixes: fixes, evidence: evidence, data: data)
+        cause(id, title: title, summary: summary, confidence: confidence, fixes: fixes, catalogueFixes: catalogueFixes,
+              evidence: evidence, data: data)
     }
 }

@@ -198,8 +198,15 @@ public enum HandshakeRules {
         }
         let body = (h.bodySnippet ?? "").lowercased()
         let data: JSONValue = ["status": .int(r.status)] + (via.map { ["intermediary": .string($0.name)] } ?? [:])
-        let viaText = via.map { " \($0.name) (\($0.evidence)) is in the path;" } ?? ""
-        let fixes = via.map { [$0.websocketConfigHint] } ?? []
+        let viaText = via.map { " \($0.name) (\($0.evidence)) is in the path." } ?? ""
+        // The identified product's own configuration first; the catalogue's line for the
+        // same product would only repeat it.
+        let fixes: [String] = via.map { v in
+            [v.websocketConfigHint.lowercased().hasPrefix(v.name.lowercased()) ? v.websocketConfigHint
+                : "\(v.name): \(v.websocketConfigHint)"] + CauseCatalogue.entry(.upgradeHeadersStripped).fixes.filter {
+                !$0.lowercased().hasPrefix(v.name.lowercased())
+            }
+        } ?? CauseCatalogue.entry(.upgradeHeadersStripped).fixes
         // nginx answers plain HTTP on a TLS port with this exact page.
         if !(e.target?.secure ?? true), body.contains("plain http request was sent to https port") {
             return result(CauseCatalogue.cause(
@@ -214,8 +221,8 @@ public enum HandshakeRules {
                 let missing = [upgradeArrived ? nil : "Upgrade", connectionArrived ? nil : "Connection: Upgrade"].compactMap { $0 }
                 return result(CauseCatalogue.cause(
                     .upgradeHeadersStripped,
-                    summary: "The request left here with Upgrade: websocket and Connection: Upgrade, but the server received it without \(missing.joined(separator: " and ")):\(viaText.isEmpty ? " a proxy in between" : viaText) dropped the hop-by-hop headers.",
-                    fixes: fixes,
+                    summary: "The request left here with Upgrade: websocket and Connection: Upgrade, but the server received it without \(missing.joined(separator: " and ")): a proxy in between dropped the hop-by-hop headers.\(viaText)",
+                    fixes: fixes, catalogueFixes: false,
                     evidence: [statusEvidence, "the server's handshake log shows the request arrived without \(missing.joined(separator: " and "))"]
                         + (seen.via || seen.forwardedFor ? ["the request reached the server through a proxy (Via/X-Forwarded-For present)"] : []),
                     data: data))
@@ -255,7 +262,7 @@ public enum HandshakeRules {
         return result(CauseCatalogue.cause(
             .upgradeHeadersStripped, confidence: confidence,
             summary: "The server answered \(statusLine) as it would to a plain GET: the Upgrade/Connection headers did not reach the WebSocket server.\(viaText) A reverse proxy not configured for WebSocket is the usual reason.",
-            fixes: fixes, evidence: ev, data: data))
+            fixes: fixes, catalogueFixes: false, evidence: ev, data: data))
     }
 
     private static func upgraded(_ e: Evidence, _ h: HandshakeEvidence, _ r: ResponseHead,
