@@ -83,12 +83,16 @@ final class Dialer: Sendable {
         let connectStarted = ContinuousClock.now
         let deadline = ContinuousClock.Instant.after(seconds: timeout)
         var opened: NIOAsyncChannel<ByteBuffer, ByteBuffer>?
-        for address in addresses.prefix(6) {
+        let candidates = Array(addresses.prefix(6))
+        for (index, address) in candidates.enumerated() {
             let remaining = deadline - .now
             guard remaining > .zero else { break }
+            // Broken IPv6 is common: an address that blackholes must not eat the whole budget,
+            // so each attempt gets an equal share of what is left (the last one gets all of it).
+            let share = remaining / (candidates.count - index)
             let attemptStarted = ContinuousClock.now
             do {
-                opened = try await Self.open(address, group: group, timeout: remaining)
+                opened = try await Self.open(address, group: group, timeout: share)
                 connect.attempts.append(.init(address: address.ipAddress ?? "?", port: connectPort,
                                               durationMs: attemptStarted.elapsedMs, failure: nil))
                 connect.connectedAddress = address.ipAddress
