@@ -290,7 +290,7 @@ public struct Prober: Sendable {
     /// Up to 2 KiB of a refusal's body: error pages name the software that refused.
     private static func readSnippet(_ connection: Connection, leftover: [UInt8], head: ResponseHead) async -> String? {
         var bytes = leftover
-        let length = head.header("Content-Length").flatMap { Int($0) } ?? 2048
+        let length = head.header("Content-Length").flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? 2048
         let want = min(2048, length)
         let deadline = ContinuousClock.Instant.after(seconds: 0.5)
         while bytes.count < want {

@@ -47,7 +47,9 @@ struct DiagnoseUsageTests {
     // MARK: - Output formats
 
     @Test func closedPortAsJSON() async throws {
-        let port = try Loopback.closedPort()
+        let closed = try ReservedPort()
+        defer { closed.close() }
+        let port = closed.port
         let r = try await WSDoctorBinary.run(["diagnose", "ws://127.0.0.1:\(port)/ws", "--format", "json", "--timeout", "3s"])
         #expect(r.status == 1, "stderr: \(r.stderr)")
         let report = try Self.json(r.stdout)
@@ -59,7 +61,9 @@ struct DiagnoseUsageTests {
     }
 
     @Test func markdownReport() async throws {
-        let port = try Loopback.closedPort()
+        let closed = try ReservedPort()
+        defer { closed.close() }
+        let port = closed.port
         let r = try await WSDoctorBinary.run(["diagnose", "ws://127.0.0.1:\(port)/ws", "--format", "markdown", "--timeout", "3s"])
         #expect(r.status == 1, "stderr: \(r.stderr)")
         #expect(r.stdout.hasPrefix("#"), "a markdown report starts with a heading: \(r.stdout.prefix(200))")
@@ -69,7 +73,9 @@ struct DiagnoseUsageTests {
     }
 
     @Test func outputFileGetsTheJSONReport() async throws {
-        let port = try Loopback.closedPort()
+        let closed = try ReservedPort()
+        defer { closed.close() }
+        let port = closed.port
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("wsdoctor-report-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         let r = try await WSDoctorBinary.run(
@@ -83,7 +89,9 @@ struct DiagnoseUsageTests {
     }
 
     @Test func defaultFormatWhenPipedIsJSON() async throws {
-        let port = try Loopback.closedPort()
+        let closed = try ReservedPort()
+        defer { closed.close() }
+        let port = closed.port
         let r = try await WSDoctorBinary.run(["diagnose", "ws://127.0.0.1:\(port)/ws", "--timeout", "3s"])
         #expect(r.status == 1, "stderr: \(r.stderr)")
         let report = try Self.json(r.stdout)
@@ -94,7 +102,9 @@ struct DiagnoseUsageTests {
 
     /// A pipe never gets escape sequences, even with colour allowed by the environment.
     @Test func pipedTextHasNoEscapes() async throws {
-        let port = try Loopback.closedPort()
+        let closed = try ReservedPort()
+        defer { closed.close() }
+        let port = closed.port
         // NO_COLOR empty counts as absent (no-color.org): only the pipe should turn colour off.
         let r = try await WSDoctorBinary.run(["diagnose", "ws://127.0.0.1:\(port)/ws", "--format", "text", "--timeout", "3s"],
                                              environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
@@ -110,7 +120,9 @@ struct DiagnoseUsageTests {
     func terminal(noColor: Bool) async throws {
         let script = "/usr/bin/script"
         try #require(FileManager.default.isExecutableFile(atPath: script), "util-linux `script` is needed to give wsdoctor a terminal")
-        let port = try Loopback.closedPort()
+        let closed = try ReservedPort()
+        defer { closed.close() }
+        let port = closed.port
         let command = "'\(WSDoctorBinary.url.path)' diagnose ws://127.0.0.1:\(port)/ws --timeout 3s"
         let r = try await Command.run(script, ["-q", "-e", "-c", command, "/dev/null"],
                                       environment: ["NO_COLOR": noColor ? "1" : "", "TERM": "xterm-256color"])
@@ -127,7 +139,9 @@ struct DiagnoseUsageTests {
     // MARK: - Proxy environment
 
     @Test func httpProxyFromEnvironmentIsUsed() async throws {
-        let (proxyPort, targetPort) = (try Loopback.closedPort(), try Loopback.closedPort())
+        let (proxy, target) = (try ReservedPort(), try ReservedPort())
+        defer { proxy.close(); target.close() }
+        let (proxyPort, targetPort) = (proxy.port, target.port)
         let r = try await WSDoctorBinary.run(["diagnose", "ws://127.0.0.1:\(targetPort)/ws", "--format", "json", "--timeout", "3s"],
                                              environment: ["HTTP_PROXY": "http://127.0.0.1:\(proxyPort)"])
         #expect(r.status == 1, "stderr: \(r.stderr)")
@@ -135,7 +149,9 @@ struct DiagnoseUsageTests {
     }
 
     @Test func noProxyBypassesTheProxy() async throws {
-        let (proxyPort, targetPort) = (try Loopback.closedPort(), try Loopback.closedPort())
+        let (proxy, target) = (try ReservedPort(), try ReservedPort())
+        defer { proxy.close(); target.close() }
+        let (proxyPort, targetPort) = (proxy.port, target.port)
         let r = try await WSDoctorBinary.run(["diagnose", "ws://127.0.0.1:\(targetPort)/ws", "--format", "json", "--timeout", "3s"],
                                              environment: ["HTTP_PROXY": "http://127.0.0.1:\(proxyPort)", "NO_PROXY": "127.0.0.1"])
         #expect(r.status == 1, "stderr: \(r.stderr)")
@@ -146,7 +162,9 @@ struct DiagnoseUsageTests {
     }
 
     @Test func noProxyFlagIgnoresTheEnvironment() async throws {
-        let (proxyPort, targetPort) = (try Loopback.closedPort(), try Loopback.closedPort())
+        let (proxy, target) = (try ReservedPort(), try ReservedPort())
+        defer { proxy.close(); target.close() }
+        let (proxyPort, targetPort) = (proxy.port, target.port)
         let r = try await WSDoctorBinary.run(
             ["diagnose", "ws://127.0.0.1:\(targetPort)/ws", "--format", "json", "--timeout", "3s", "--no-proxy"],
             environment: ["HTTP_PROXY": "http://127.0.0.1:\(proxyPort)"])

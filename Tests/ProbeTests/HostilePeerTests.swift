@@ -80,3 +80,22 @@ struct HostilePeerTests {
                 "peak RSS \(run.peakRSSBytes / 1024 / 1024) MB")
     }
 }
+
+/// Hostile HTTP bodies on the plain-HTTP checks (health, discovery, fallback).
+@Suite("Hostile HTTP answers")
+struct HostileHTTPTests {
+    @Test(arguments: ["Content-Length: -1", "Content-Length: 99999999999999999999", "Transfer-Encoding: chunked"])
+    func brokenBodyFramingNeverCrashes(header: String) async throws {
+        let report = try await FaultServer.with({ c in
+            guard let req = await c.readRequest() else { return }
+            if req.isUpgrade {
+                await c.upgrade(req)
+                return await c.serveWebSocket()
+            }
+            let body = header.hasPrefix("Transfer") ? "7fffffffffffffff\r\nabc" : "{}"
+            await c.send("HTTP/1.1 200 OK\r\n\(header)\r\n\r\n\(body)")
+            await c.close()
+        }) { port in await diagnose("ws://127.0.0.1:\(port)/ws") }
+        expectCause(report, .healthy)
+    }
+}

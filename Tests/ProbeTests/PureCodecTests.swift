@@ -197,6 +197,19 @@ struct ChunkedBodyTests {
         #expect(r.complete)
     }
 
+    /// A hostile server can announce any chunk size; sizes near `Int.max` once overflowed
+    /// `start + size` and trapped, killing the probe (health, discovery and fallback checks
+    /// all decode chunked bodies).
+    @Test("a chunk size near Int.max is refused as incomplete, not a crash")
+    func hugeChunkSize() {
+        let r = ChunkedBody.decode(Array("7fffffffffffffff\r\nabc".utf8))
+        #expect(!r.complete)
+        #expect(r.bytes.isEmpty)
+        let big = ChunkedBody.decode(Array("ffffffff\r\nabc".utf8))
+        #expect(!big.complete)
+        #expect(big.bytes == Array("abc".utf8))
+    }
+
     @Test("a size that is not hex stops decoding, incomplete")
     func garbage() {
         let r = Self.decode("5\r\nhello\r\nzz\r\nmore\r\n0\r\n\r\n")

@@ -103,7 +103,7 @@ public struct Target: Sendable, Equatable, Codable {
                 guard after.hasPrefix(":") else { throw .malformed("unexpected text after the IPv6 address") }
                 portText = after.dropFirst()
             }
-            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" }) else {
+            guard CIDR.bytes(host.split(separator: "%").first.map(String.init) ?? host)?.count == 16 else {
                 throw .malformed("'\(host)' is not an IPv6 address")
             }
         } else {
@@ -127,7 +127,7 @@ public struct Target: Sendable, Equatable, Codable {
         var port = secure ? 443 : 80
         if let portText {
             if !portText.isEmpty {
-                guard portText.allSatisfy(\.isASCII), let p = Int(portText), (1...65535).contains(p) else {
+                guard portText.allSatisfy({ $0.isASCII && $0.isNumber }), let p = Int(portText), (1...65535).contains(p) else {
                     throw .badPort(String(portText))
                 }
                 port = p

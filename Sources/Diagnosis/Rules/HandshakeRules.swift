@@ -359,7 +359,12 @@ public enum HandshakeRules {
     /// The WebSocket URL a redirect points to, so the fix can be pasted.
     static func webSocketURL(for location: String, base: Target?) -> String {
         var absolute = location
-        if location.hasPrefix("/"), let base { absolute = "\(base.secure ? "wss" : "ws")://\(base.hostHeader)\(location)" }
+        if location.hasPrefix("//"), let base {
+            // Protocol-relative: another host, same scheme.
+            absolute = "\(base.secure ? "wss" : "ws"):\(location)"
+        } else if location.hasPrefix("/"), let base {
+            absolute = "\(base.secure ? "wss" : "ws")://\(base.hostHeader)\(location)"
+        }
         if absolute.hasPrefix("https://") { absolute = "wss://" + absolute.dropFirst(8) }
         if absolute.hasPrefix("http://") { absolute = "ws://" + absolute.dropFirst(7) }
         return absolute

@@ -61,7 +61,9 @@ enum HTTPGetter {
     private static func readBody(_ connection: Connection, head: ResponseHead, leftover: [UInt8],
                                  deadline: ContinuousClock.Instant, options: Options) async -> (bytes: [UInt8], failure: String?) {
         var bytes = leftover
+        // A negative or non-numeric Content-Length is ignored (read until close, still bounded).
         let length = head.header("Content-Length").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            .flatMap { $0 >= 0 ? $0 : nil }
         let chunked = head.headerTokens("Transfer-Encoding").contains { $0.lowercased() == "chunked" }
         if head.status == 204 || head.status == 304 || head.status / 100 == 1 { return ([], nil) }
         func complete() -> Bool {
@@ -97,10 +99,11 @@ enum ChunkedBody {
             guard let lineEnd = raw[i...].firstIndex(of: 0x0A) else { return (out, false) }
             let sizeText = String(decoding: raw[i..<lineEnd], as: UTF8.self)
                 .split(separator: ";").first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard let size = Int(sizeText, radix: 16), size >= 0 else { return (out, false) }
+            // A hostile size (up to Int.max) must not overflow the arithmetic below.
+            guard sizeText.count <= 8, let size = Int(sizeText, radix: 16), size >= 0 else { return (out, false) }
             if size == 0 { return (out, true) }
             let start = lineEnd + 1
-            guard start + size <= raw.count else {
+            guard size <= raw.count - start else {
                 out += raw[start...]
                 return (out, false)
             }

@@ -8,7 +8,8 @@ enum NetworkFailureClassifier {
     static func classify(_ error: any Error) -> NetworkFailure {
         if let io = error as? IOError {
             switch io.errnoCode {
-            case ECONNREFUSED: return .refused
+            // EACCES/EPERM: a local firewall or policy rejected the connection outright.
+            case ECONNREFUSED, EACCES, EPERM: return .refused
             case ETIMEDOUT: return .timeout
             case ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL: return .unreachable
             case ECONNRESET, EPIPE: return .reset

@@ -303,18 +303,38 @@ enum Loopback {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return address
     }
+}
 
-    /// A port on 127.0.0.1 where nothing listens: bound to port 0, read, closed.
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+/// A port on 127.0.0.1 where nothing listens, reserved for as long as the test holds it:
+/// a TCP socket bound to port 0 but never listening, so the kernel refuses connections to
+/// it (RST) and no other process can take the port meanwhile. Call `close()` when done.
+final class ReservedPort {
+    let port: Int
+    private var fd: Int32
+
+    init() throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw NetworkSetupFailure(description: "socket(): \(String(cString: strerror(errno)))") }
-        defer { Glibc.close(fd) }
-        var address = address(port: 0)
+        var address = Loopback.address(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let descriptor = fd
         let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
         }
-        guard ok else { throw NetworkSetupFailure(description: "bind(127.0.0.1:0): \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard ok else {
+            let why = String(cString: strerror(errno))
+            Glibc.close(descriptor)
+            throw NetworkSetupFailure(description: "bind(127.0.0.1:0): \(why)")
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
     }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    deinit { close() }
 }

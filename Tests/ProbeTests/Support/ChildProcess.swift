@@ -5,7 +5,11 @@ import Glibc
 #endif
 
 /// Runs the built `wsdoctor` binary and reports its exit status, output and its own
-/// peak resident memory (from `wait4`, so other processes of the test run do not count).
+/// peak resident memory.
+///
+/// The peak is the child's `VmHWM`, sampled from /proc while it runs: `wait4`'s
+/// `ru_maxrss` would include the test process's own high-water mark, which Linux carries
+/// into a vforked child at exec.
 struct MeasuredRun: Sendable {
     var status: Int32
     var stdout: String
@@ -44,15 +48,35 @@ enum ChildProcess {
             kill(child, SIGKILL)
         }
         defer { killer.cancel() }
-        // wait4 blocks: run it on NIO's thread pool, never on the cooperative pool (2 threads here).
-        let (status, rss) = try await NIOThreadPool.singleton.runIfActive { () -> (Int32, Int) in
-            var status: Int32 = 0
-            var usage = rusage()
-            wait4(child, &status, 0, &usage)
-            let exited = (status & 0x7F) == 0
-            return (exited ? (status >> 8) & 0xFF : -1, usage.ru_maxrss * 1024)
+        // Sample VmHWM (a high-water mark, so sampling misses no peak) until the child exits.
+        let sampler = Task { () -> Int in
+            var peak = 0
+            while !Task.isCancelled {
+                if let kb = Self.highWaterKB(pid: child) { peak = max(peak, kb) }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return peak * 1024
         }
+        // wait4 blocks: run it on NIO's thread pool, never on the cooperative pool (2 threads here).
+        // WNOWAIT leaves the child a zombie, so its /proc entry can be read one last time.
+        try await NIOThreadPool.singleton.runIfActive {
+            var info = siginfo_t()
+            _ = waitid(P_PID, id_t(child), &info, WEXITED | WNOWAIT)
+        }
+        sampler.cancel()
+        let rss = await sampler.value
+        var exitStatus: Int32 = 0
+        waitpid(child, &exitStatus, 0)
+        let exited = (exitStatus & 0x7F) == 0
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        return MeasuredRun(status: status, stdout: out, peakRSSBytes: rss)
+        return MeasuredRun(status: exited ? (exitStatus >> 8) & 0xFF : -1, stdout: out, peakRSSBytes: rss)
+    }
+
+    /// `VmHWM` of a running process, in KiB.
+    static func highWaterKB(pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 }
