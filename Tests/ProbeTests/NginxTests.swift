@@ -9,12 +9,7 @@ import Testing
 struct NginxTests {
     /// A backend that upgrades WebSocket requests and answers a plain GET of /ws with 426,
     /// as real WebSocket servers do when the upgrade headers did not arrive.
-    static let backend: FaultBehavior = { c in
-        await c.serveLikeAnApp { req in
-            await c.upgrade(req)
-            await c.serveWebSocket()
-        }
-    }
+    static let backend = FaultBehaviors.echoWebSocket
 
     @Test func nginxConfiguredForWebSocketIsHealthy() async throws {
         let report = try await FaultServer.with(Self.backend) { backend in

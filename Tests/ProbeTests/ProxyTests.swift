@@ -7,12 +7,7 @@ import Testing
 /// credentials, or tunnels.
 @Suite("Proxy stage")
 struct ProxyTests {
-    private static let healthyBackend: FaultBehavior = { c in
-        await c.serveLikeAnApp { req in
-            await c.upgrade(req)
-            await c.serveWebSocket()
-        }
-    }
+    private static let healthyBackend = FaultBehaviors.echoWebSocket
 
     @Test func healthyThroughTunnel() async throws {
         let report = try await FaultServer.with(Self.healthyBackend) { backend in

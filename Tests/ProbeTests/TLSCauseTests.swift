@@ -8,12 +8,7 @@ import Testing
 /// generated chain that is broken in one precise way.
 @Suite("TLS causes, reproduced")
 struct TLSCauseTests {
-    static let webSocket: FaultBehavior = { c in
-        await c.serveLikeAnApp { req in
-            await c.upgrade(req)
-            await c.serveWebSocket()
-        }
-    }
+    static let webSocket = FaultBehaviors.echoWebSocket
 
     private func context(_ chain: [TestPKI.Identity], key: TestPKI.Identity) throws -> NIOSSLContext {
         let config = TLSConfiguration.makeServerConfiguration(

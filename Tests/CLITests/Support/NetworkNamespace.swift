@@ -70,42 +70,6 @@ struct NetworkNamespace: Sendable {
     }
 }
 
-/// Runs a short-lived command with a clean proxy environment and a bounded wait.
-enum Command {
-    static func run(_ executable: String, _ args: [String], environment: [String: String] = [:],
-                    timeout: Double = 30) async throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        for key in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy"] {
-            env[key] = nil
-        }
-        env["NO_COLOR"] = "1"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        async let outData = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let errData = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
-        let deadline = ContinuousClock.now + .seconds(timeout)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                // SIGKILL: the test runner's threads block SIGTERM, and children inherit that mask.
-                kill(process.processIdentifier, SIGKILL)
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus,
-                             stdout: String(decoding: await outData, as: UTF8.self),
-                             stderr: String(decoding: await errData, as: UTF8.self))
-    }
-}
 
 /// A DNS server on 127.0.0.1:53/udp inside a namespace that answers every query with
 /// NXDOMAIN, as an authoritative server does for a name that does not exist.

@@ -23,6 +23,14 @@ enum WSDoctorBinary {
     /// no thread of the cooperative pool (two on this machine) is ever blocked.
     static func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil,
                     timeout: Double = 60) async throws -> CommandResult {
+        try await Command.run(url.path, args, environment: environment, stdin: stdin, timeout: timeout)
+    }
+}
+
+/// Runs any command with a clean proxy environment, `NO_COLOR`, and a bounded wait.
+enum Command {
+    static func run(_ executable: String, _ args: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    timeout: Double = 30) async throws -> CommandResult {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wsdoctor-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -33,7 +41,7 @@ enum WSDoctorBinary {
         _ = FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
 
         let process = Process()
-        process.executableURL = url
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         for key in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy"] {

@@ -26,6 +26,18 @@ struct FaultRequest: Sendable {
 /// What a test server does with each accepted connection.
 typealias FaultBehavior = @Sendable (FaultConnection) async throws -> Void
 
+/// Behaviours several suites share.
+enum FaultBehaviors {
+    /// A well-behaved app: health, 426 to a plain GET of the WebSocket path, and a correct
+    /// WebSocket (echo, pong, close handshake) on upgrade.
+    static let echoWebSocket: FaultBehavior = { c in
+        await c.serveLikeAnApp { req in
+            await c.upgrade(req)
+            await c.serveWebSocket()
+        }
+    }
+}
+
 /// A server on 127.0.0.1 (ephemeral port) that misbehaves on purpose, one behaviour
 /// per test, so the probe meets real bytes on a real socket.
 enum FaultServer {
