@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "wsdoctor", targets: ["wsdoctor"]),
         .library(name: "Diagnosis", targets: ["Diagnosis"]),
         .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "RealtimeCore", targets: ["RealtimeCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -22,6 +23,8 @@ let package = Package(
     targets: [
         // Pure: evidence in, cause out. Foundation only, so it is testable with plain values.
         .target(name: "Diagnosis", swiftSettings: strict),
+        // Pure: positions, channel history and recovery, wire messages of the realtime protocol.
+        .target(name: "RealtimeCore", swiftSettings: strict),
         // I/O: the staged probe on SwiftNIO. Produces Evidence, decides nothing.
         .target(
             name: "Probe",
@@ -49,6 +52,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "DiagnosisTests", dependencies: ["Diagnosis"], swiftSettings: strict),
+        .testTarget(name: "RealtimeCoreTests", dependencies: ["RealtimeCore"], swiftSettings: strict),
         // Runs the built `wsdoctor` binary as a user would: arguments in, exit status and output out.
         .testTarget(name: "CLITests", dependencies: ["wsdoctor"], swiftSettings: strict),
         .testTarget(

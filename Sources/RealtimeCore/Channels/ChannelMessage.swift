@@ -1,0 +1,33 @@
+/// One published message, as every transport carries it.
+public struct ChannelMessage: Hashable, Sendable {
+    public let channel: ChannelName
+    public let epoch: Epoch
+    public let offset: UInt64
+    public let data: JSONText
+    /// When it was published, in the history's clock (seconds).
+    public let publishedAt: Double
+
+    public init(channel: ChannelName, epoch: Epoch, offset: UInt64, data: JSONText, publishedAt: Double) {
+        self.channel = channel
+        self.epoch = epoch
+        self.offset = offset
+        self.data = data
+        self.publishedAt = publishedAt
+    }
+
+    public var position: Position { Position(epoch: epoch, offset: offset) }
+
+    /// `{"channel":…,"epoch":…,"offset":N,"data":…}`: the body of SSE `message` events and
+    /// of long-poll `messages`; WebSocket adds `"op":"message"` in front.
+    public var json: String { fields(op: nil) }
+
+    func fields(op: String?) -> String {
+        var w = JSONObjectWriter()
+        if let op { w.add("op", op) }
+        w.add("channel", channel.value)
+        w.add("epoch", epoch.value)
+        w.add("offset", offset)
+        w.add("data", data)
+        return w.text
+    }
+}
