@@ -23,6 +23,15 @@ struct HandshakeCauseTests {
         #expect(report.transcript.response?.hasPrefix("HTTP/1.1 101") == true)
     }
 
+    /// Programmatic callers (the monitor, the server's /probe) hand the probe raw URLs.
+    @Test(arguments: ["ftp://example.com/ws", "ws://", "ws://exa mple.com/", "ws://host:70000/"])
+    func unusableURLIsInvalidTarget(url: String) async {
+        let report = await diagnose(url)
+        expectCause(report, .invalidTarget)
+        #expect(report.target.url == url)
+        #expect(report.stages.filter { $0.status != .skipped }.map(\.name) == ["target"])
+    }
+
     @Test func wrongAcceptIsInvalidAccept() async throws {
         let report = try await FaultServer.with({ c in
             await c.serveLikeAnApp { req in
