@@ -7,7 +7,7 @@ struct WSDoctor: AsyncParsableCommand {
         commandName: "wsdoctor",
         abstract: "Find out why a WebSocket fails, and keep realtime updates flowing anyway.",
         version: "0.1.0",
-        subcommands: [DiagnoseCommand.self, ExplainCommand.self]
+        subcommands: [DiagnoseCommand.self, ExplainCommand.self, ServeCommand.self]
     )
 
     /// Bad usage is one line on stderr and exit 64, never a usage dump or a stack trace.

@@ -1,0 +1,6 @@
+import Hummingbird
+
+/// `/poll` (shell: no route yet).
+enum PollTransport {
+    static func register(on router: Router<AppRequestContext>, state: ServerState) {}
+}
