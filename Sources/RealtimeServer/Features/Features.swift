@@ -13,6 +13,7 @@ enum Features {
         SSETransport.register(on: router, state: state)
         PollTransport.register(on: router, state: state)
         WebSocketTransport.registerPlainRoutes(on: router, state: state)
+        HandshakeLogFeature.register(on: router, state: state)
         registered.services += try await JobsFeature.register(on: router, state: state)
         registered.services += try await ReportsFeature.register(on: router, state: state)
         registered.services += try await TelemetryFeature.register(on: router, state: state)

@@ -17,6 +17,8 @@ public final class ServerState: Sendable {
     public let logger: Logger
     public let startedAt = Date()
     public let publishLimits: PublishRateLimits
+    public let handshakeLog: HandshakeLog
+    public let metrics: ServerMetrics
     private let counts = NIOLockedValueBox([TransportKind: Int]())
     private let nextID = NIOLockedValueBox<UInt64>(0)
 
@@ -25,6 +27,8 @@ public final class ServerState: Sendable {
         self.store = store ?? InMemoryChannelStore(limits: configuration.limits.history)
         self.access = AccessPolicy(configuration: configuration)
         self.publishLimits = PublishRateLimits(rate: configuration.limits.publishRate)
+        self.handshakeLog = HandshakeLog(ttl: configuration.limits.handshakeLogTTL, perNonce: configuration.limits.handshakeLogPerNonce)
+        self.metrics = ServerMetrics()
         self.logger = logger
     }
 
