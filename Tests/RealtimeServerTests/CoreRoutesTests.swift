@@ -75,13 +75,15 @@ struct CoreRoutesTests {
     }
 
     @Test func publishRateIsLimitedPerClient() async throws {
-        try await TestServer.with({ $0.limits.publishRate = 5 }) { server in
+        // One per second: 20 quick requests refill at most a few tokens, however slow the machine.
+        try await TestServer.with({ $0.limits.publishRate = 1 }) { server in
             var statuses: [Int] = []
-            for _ in 0..<8 {
+            for _ in 0..<20 {
                 statuses.append(try await HTTP.request("POST", server.http + "/api/channels/news/publish", body: "1").status)
             }
-            #expect(statuses.prefix(5).allSatisfy { $0 == 200 })
-            #expect(statuses.contains(429))
+            #expect(statuses.first == 200)
+            #expect(statuses.filter { $0 == 429 }.count >= 10)
+            #expect(Set(statuses).isSubset(of: [200, 429]))
         }
     }
 }

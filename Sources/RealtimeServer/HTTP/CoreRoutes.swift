@@ -40,6 +40,7 @@ enum CoreRoutes {
                                headers: [.retryAfter: "1"])
             }
             let message = await state.store.publish(channel, data: data)
+            state.metrics.published()
             return JSONResponse.make(#"{"channel":\#(JSONText.quote(channel.value)),"epoch":\#(JSONText.quote(message.epoch.value)),"offset":\#(message.offset)}"#)
         }
     }
