@@ -14,6 +14,8 @@ public enum RealtimeServerApp {
     {
         let state = ServerState(configuration: configuration, logger: logger)
         let router = Router(context: AppRequestContext.self)
+        // Middlewares apply to routes added after them: request ids, access log, latency fault.
+        Operations.install(on: router, state: state)
         CoreRoutes.register(on: router, state: state)
         let features = try await Features.register(on: router, state: state)
         let app = Application(
