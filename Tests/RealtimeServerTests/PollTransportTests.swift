@@ -186,7 +186,7 @@ struct PollTransportTests {
     }
 
     @Test func gracefulShutdownAnswersAHeldPollPromptly() async throws {
-        try await StoppableServer.with { server, shutdown in
+        try await TestServer.withShutdown { server, shutdown in
             let started = ContinuousClock.now
             async let held = HTTP.request("GET", server.http + "/poll?sub=news&timeout=60", timeout: 30)
             #expect(try await server.waitForConnections("poll", 1))

@@ -200,7 +200,7 @@ struct SSETransportTests {
     }
 
     @Test func gracefulShutdownEndsTheStreamPromptly() async throws {
-        try await StoppableServer.with { server, shutdown in
+        try await TestServer.withShutdown { server, shutdown in
             try await SSEClient.connect(server.http + "/sse?sub=news") { sse in
                 #expect(try await sse.nextEvent()?.event == "subscribed")
                 let started = ContinuousClock.now

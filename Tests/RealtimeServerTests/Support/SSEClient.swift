@@ -207,46 +207,6 @@ enum SSEClient {
     }
 }
 
-/// Like `TestServer`, but the test decides when the server shuts down gracefully (as
-/// SIGTERM would), to watch streams and held polls end.
-enum StoppableServer {
-    static func with<T: Sendable>(
-        _ configure: (inout ServerConfiguration) -> Void = { _ in },
-        _ body: @Sendable (_ server: RunningServer, _ shutdown: @escaping @Sendable () async -> Void) async throws -> T
-    ) async throws -> T {
-        var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.dataDirectory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("wsdoctor-serve-\(UUID().uuidString)", isDirectory: true)
-        configure(&configuration)
-        var logger = Logger(label: "test.serve")
-        logger.logLevel = .error
-        let (ports, portReady) = AsyncStream.makeStream(of: Int.self)
-        let app = try await RealtimeServerApp.build(configuration: configuration, logger: logger) { channel in
-            portReady.yield(channel.localAddress?.port ?? 0)
-            portReady.finish()
-        }
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var port = 0
-            for await p in ports { port = p }
-            let server = RunningServer(port: port, configuration: configuration)
-            do {
-                let result = try await body(server) { await group.triggerGracefulShutdown() }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
-    }
-}
-
 extension RunningServer {
     /// `connections.<kind>` of `/api/health`.
     func connections(_ kind: String) async throws -> Int? {

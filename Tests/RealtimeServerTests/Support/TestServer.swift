@@ -13,6 +13,15 @@ enum TestServer {
         _ configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (_ server: RunningServer) async throws -> T
     ) async throws -> T {
+        try await withShutdown(configure) { server, _ in try await body(server) }
+    }
+
+    /// Like `with`, but the test may shut the server down gracefully itself (as SIGTERM
+    /// would) to watch streams, held polls and WebSockets end.
+    static func withShutdown<T: Sendable>(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable (_ server: RunningServer, _ shutdown: @escaping @Sendable () async -> Void) async throws -> T
+    ) async throws -> T {
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
@@ -33,7 +42,7 @@ enum TestServer {
             for await p in ports { port = p }
             let server = RunningServer(port: port, configuration: configuration)
             do {
-                let result = try await body(server)
+                let result = try await body(server) { await group.triggerGracefulShutdown() }
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 return result
