@@ -144,7 +144,7 @@ public struct Prober: Sendable {
 
         // fallback
         let sseURL = options.sseURL ?? transports.map { target.httpURL(path: $0.sse + "?sub=wsdoctor-probe") }
-        let pollURL = options.pollURL ?? transports.map { target.httpURL(path: $0.poll + "?sub=wsdoctor-probe&timeout=1") }
+        let pollURL = options.pollURL ?? transports.map { target.httpURL(path: $0.poll + "?sub=wsdoctor-probe&timeout=0") }
         if sseURL != nil || pollURL != nil {
             progress(.stageStarted(.fallback, detail: "Server-Sent Events and long-polling"))
             let started = ContinuousClock.now

@@ -54,7 +54,7 @@ public enum ServiceRules {
                                        data: [:]))
             } else {
                 findings.append(.init(id: "fallback-available", severity: .info, stage: .fallback,
-                                       message: "WebSocket fails, but \(working.joined(separator: " and ")) works: the app can still be served through a fallback",
+                                       message: "WebSocket fails, but \(working.joined(separator: " and ")) \(working.count > 1 ? "work" : "works"): the app can still be served through a fallback",
                                        data: ["transports": .strings(working)]))
             }
         }
