@@ -7,27 +7,27 @@ public struct ChannelMessage: Hashable, Sendable {
     /// When it was published, in the history's clock (seconds).
     public let publishedAt: Double
 
+    /// `{"channel":…,"epoch":…,"offset":N,"data":…}`: the body of SSE `message` events and
+    /// of long-poll `messages`; WebSocket adds `"op":"message"` in front. Built once, at
+    /// publish time: fan-out writes the same text to every subscriber.
+    public let json: String
+
     public init(channel: ChannelName, epoch: Epoch, offset: UInt64, data: JSONText, publishedAt: Double) {
         self.channel = channel
         self.epoch = epoch
         self.offset = offset
         self.data = data
         self.publishedAt = publishedAt
-    }
-
-    public var position: Position { Position(epoch: epoch, offset: offset) }
-
-    /// `{"channel":…,"epoch":…,"offset":N,"data":…}`: the body of SSE `message` events and
-    /// of long-poll `messages`; WebSocket adds `"op":"message"` in front.
-    public var json: String { fields(op: nil) }
-
-    func fields(op: String?) -> String {
         var w = JSONObjectWriter()
-        if let op { w.add("op", op) }
         w.add("channel", channel.value)
         w.add("epoch", epoch.value)
         w.add("offset", offset)
         w.add("data", data)
-        return w.text
+        json = w.text
     }
+
+    public var position: Position { Position(epoch: epoch, offset: offset) }
+
+    /// The WebSocket `message` frame: the shared body with `"op":"message"` in front.
+    public var webSocketText: String { #"{"op":"message","# + json.dropFirst() }
 }

@@ -26,7 +26,7 @@ public enum ServerMessage: Hashable, Sendable {
             w.add("offset", latest.offset)
             w.add("recovered", recovered)
         case .message(let m):
-            return m.fields(op: "message")
+            return m.webSocketText
         case .published(let id, let m):
             w.add("op", "published")
             if let id { w.add("id", id) }
