@@ -11,6 +11,9 @@ public struct ChannelMessage: Hashable, Sendable {
     /// of long-poll `messages`; WebSocket adds `"op":"message"` in front. Built once, at
     /// publish time: fan-out writes the same text to every subscriber.
     public let json: String
+    /// The WebSocket `message` frame: the body with `"op":"message"` in front, also built
+    /// once, so a thousand subscribers share one string.
+    public let webSocketText: String
 
     public init(channel: ChannelName, epoch: Epoch, offset: UInt64, data: JSONText, publishedAt: Double) {
         self.channel = channel
@@ -24,10 +27,9 @@ public struct ChannelMessage: Hashable, Sendable {
         w.add("offset", offset)
         w.add("data", data)
         json = w.text
+        webSocketText = #"{"op":"message","# + json.dropFirst()
     }
 
     public var position: Position { Position(epoch: epoch, offset: offset) }
 
-    /// The WebSocket `message` frame: the shared body with `"op":"message"` in front.
-    public var webSocketText: String { #"{"op":"message","# + json.dropFirst() }
 }

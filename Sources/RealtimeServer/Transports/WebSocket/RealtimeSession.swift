@@ -28,7 +28,7 @@ struct RealtimeSession: Sendable {
                                             serverTime: Self.now())
         var failure: (any Error)?
         do {
-            try await outbound.write(.text(welcome.text))
+            try await send([welcome.text], outbound)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await self.writeDeliveries(from: mailbox, to: outbound) }
                 do {
@@ -55,24 +55,30 @@ struct RealtimeSession: Sendable {
     /// reads slower than messages come: it is closed with 1013, not buffered for ever.
     private func writeDeliveries(from mailbox: Mailbox<Delivery>, to outbound: WebSocketOutboundWriter) async {
         while let batch = await mailbox.next() {
+            if watch.isClosing { return }
             var delivered = 0
-            for delivery in batch {
-                if watch.isClosing { return }
-                let message: ServerMessage
+            let texts = batch.map { delivery -> String in
                 switch delivery {
                 case .subscribed(let id, let channel, let latest, let recovered):
-                    message = .subscribed(id: id, channel: channel, latest: latest, recovered: recovered)
+                    return ServerMessage.subscribed(id: id, channel: channel, latest: latest, recovered: recovered).text
                 case .message(let m):
-                    message = .message(m)
                     delivered += 1
+                    return m.webSocketText
                 }
-                do { try await outbound.write(.text(message.text)) } catch { return }
             }
+            do { try await send(texts, outbound) } catch { return }
             if delivered > 0 { state.metrics.delivered(delivered, over: .websocket) }
         }
         if mailbox.overflowed {
             watch.close(code: 1013, reason: "slow consumer: more than \(mailbox.capacity) messages queued")
         }
+    }
+
+    /// Writes server messages in order: as one batch through the guard (one event-loop
+    /// turn, one flush), or frame by frame if the guard is not attached to the channel.
+    private func send(_ texts: [String], _ outbound: WebSocketOutboundWriter) async throws {
+        if try await watch.writeTexts(texts) { return }
+        for text in texts { try await outbound.write(.text(text)) }
     }
 
     private func read(_ inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,

@@ -47,6 +47,8 @@ final class WebSocketGuard: ChannelDuplexHandler, RemovableChannelHandler, @unch
     let eventLoop: any EventLoop
     private let onEnd: @Sendable (_ closeCode: Int) -> Void
     private let closingFlag = NIOLockedValueBox(false)
+    /// The channel while the guard is in its pipeline (read from the writer's thread).
+    private let attachedChannel = NIOLockedValueBox<(any Channel)?>(nil)
 
     // Event-loop confined.
     private var context: ChannelHandlerContext?
@@ -76,10 +78,36 @@ final class WebSocketGuard: ChannelDuplexHandler, RemovableChannelHandler, @unch
         eventLoop.execute { self.sendClose(code: code, reason: reason) }
     }
 
+    /// Writes text frames in one event-loop turn with one flush — the fan-out path. While
+    /// the socket keeps up it returns at once (the loop runs submitted work in order, so
+    /// frames stay in order); when the channel is not writable it returns only once this
+    /// batch is written, so a slow reader holds its writer back (and its mailbox
+    /// overflows) instead of NIO buffering without bound. False when the guard is not on
+    /// a live channel (the caller falls back to the handler's writer).
+    func writeTexts(_ texts: [String]) async throws -> Bool {
+        guard !texts.isEmpty else { return true }
+        guard let channel = attachedChannel.withLockedValue({ $0 }) else { return false }
+        let written: EventLoopPromise<Void>? = channel.isWritable ? nil : eventLoop.makePromise(of: Void.self)
+        eventLoop.execute {
+            guard let context = self.context, !self.closeSent else {
+                written?.fail(ChannelError.outputClosed)
+                return
+            }
+            for (index, text) in texts.enumerated() {
+                let frame = WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: text))
+                self.emit(frame, promise: index == texts.count - 1 ? written : nil)
+            }
+            if self.settings.latency == nil { context.flush() }
+        }
+        try await written?.futureResult.get()
+        return true
+    }
+
     // MARK: lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        attachedChannel.withLockedValue { $0 = context.channel }
         lastActivity = .now()
         if settings.dropAfterUpgrade {
             // After the current pipeline change: the 101 is already on the wire.
@@ -95,6 +123,7 @@ final class WebSocketGuard: ChannelDuplexHandler, RemovableChannelHandler, @unch
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stopTimers()
+        attachedChannel.withLockedValue { $0 = nil }
         self.context = nil
     }
 
