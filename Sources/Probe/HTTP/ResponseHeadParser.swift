@@ -46,11 +46,11 @@ public struct ResponseHeadParser: Sendable {
         if Array(bytes.prefix(n)) != Array(Self.prefix.prefix(n)) {
             return .notHTTP(Self.printable(bytes.prefix(120)))
         }
-        guard let end = headEnd() else {
+        guard let headLength = headEnd() else {
             return bytes.count > maxHeadBytes ? .tooLarge(bytes.count) : .needMore
         }
-        if end.headLength > maxHeadBytes { return .tooLarge(end.headLength) }
-        let headText = String(decoding: bytes[0..<end.headLength], as: UTF8.self)
+        if headLength > maxHeadBytes { return .tooLarge(headLength) }
+        let headText = String(decoding: bytes[0..<headLength], as: UTF8.self)
         // `\r\n` is one Character in Swift; `isNewline` covers it and a bare `\n`.
         let lines = headText.split(whereSeparator: \.isNewline).map(String.init)
         guard let statusLine = lines.first else { return .notHTTP(Self.printable(bytes.prefix(120))) }
@@ -60,7 +60,7 @@ public struct ResponseHeadParser: Sendable {
         else {
             return .notHTTP(Self.printable(Array(statusLine.utf8.prefix(120))))
         }
-        if lines.count - 1 > maxHeaderLines { return .tooLarge(end.headLength) }
+        if lines.count - 1 > maxHeaderLines { return .tooLarge(headLength) }
         var headers: [(String, String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -72,17 +72,17 @@ public struct ResponseHeadParser: Sendable {
         let head = ResponseHead(
             version: String(parts[0]), status: status, reason: parts.count > 2 ? String(parts[2]) : "",
             headers: headers, raw: headText)
-        return .head(head, leftover: Array(bytes[end.headLength...]))
+        return .head(head, leftover: Array(bytes[headLength...]))
     }
 
     /// Index after the blank line ending the head (`\r\n\r\n`, tolerating bare `\n\n`).
-    private func headEnd() -> (headLength: Int, Void)? {
+    private func headEnd() -> Int? {
         var i = 0
         let count = bytes.count
         while i < count {
             if bytes[i] == 0x0A {
-                if i + 1 < count, bytes[i + 1] == 0x0A { return (i + 2, ()) }
-                if i + 2 < count, bytes[i + 1] == 0x0D, bytes[i + 2] == 0x0A { return (i + 3, ()) }
+                if i + 1 < count, bytes[i + 1] == 0x0A { return i + 2 }
+                if i + 2 < count, bytes[i + 1] == 0x0D, bytes[i + 2] == 0x0A { return i + 3 }
             }
             i += 1
         }

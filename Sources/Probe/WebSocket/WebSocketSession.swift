@@ -21,7 +21,6 @@ final class WebSocketSession {
     let upgradedAt: ContinuousClock.Instant
     private(set) var lastTraffic: ContinuousClock.Instant
     private(set) var serverPings = 0
-    private(set) var closeSent = false
 
     private init(connection: Connection, codec: FrameCodec, maxFrameSize: Int, extensions: [String]) {
         self.connection = connection
@@ -98,7 +97,6 @@ final class WebSocketSession {
     }
 
     func send(_ opcode: WebSocketOpcode, _ payload: ByteBuffer) async throws {
-        if opcode == .connectionClose { closeSent = true }
         try await connection.write(await codec.encode(opcode: opcode, payload: payload))
         lastTraffic = .now
     }

@@ -19,7 +19,8 @@ func expectCause(_ report: Report, _ id: CauseID, sourceLocation: SourceLocation
     for key in id.requiredDataKeys {
         #expect(report.cause.data[key] != nil, "data.\(key) missing for \(id.rawValue)", sourceLocation: sourceLocation)
     }
-    #expect(report.outcome == (id == .healthy ? report.outcome : .failed), sourceLocation: sourceLocation)
+    // `failed` exactly when the cause is not healthy (healthy may be `healthy` or `degraded`).
+    #expect((report.outcome == .failed) == (id != .healthy), sourceLocation: sourceLocation)
     #expect(report.exitStatus == (id == .healthy ? 0 : 1), sourceLocation: sourceLocation)
 }
 
